@@ -1,0 +1,317 @@
+package capture
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/leanllm/leanllm-go/core"
+	"github.com/tmc/langchaingo/llms"
+)
+
+// Usage is a call's token usage. Input counts every prompt token (cached and
+// cache-creation ones included), so Input+Output == Total; CachedInput and
+// CacheCreation are parts of Input and Reasoning a part of Output.
+type Usage struct {
+	Input, Output, Total               int
+	CachedInput, CacheCreation, Reason int
+	Reported                           bool
+}
+
+// Config configures the capture stage. Nil funcs disable what they provide.
+type Config struct {
+	// MaxContentBytes cuts captured prompt and response (0 = no limit).
+	MaxContentBytes int
+	// Usage reads token usage from a response.
+	Usage func(provider string, resp *llms.ContentResponse) Usage
+	// Estimate estimates the tokens of text for model (used when the
+	// provider reports no usage).
+	Estimate func(model, text string) int
+	// Price returns the cost of usage for model, whether the model is known,
+	// and the version of the price table used.
+	Price func(model string, u Usage) (cost float64, known bool, version string)
+	// Secrets are strings (provider keys, tokens) scrubbed from error
+	// messages, also in their URL-encoded and base64 forms.
+	Secrets []string
+	// RedactError masks an error message (applied unless the call's
+	// redaction mode is "full").
+	RedactError func(string) string
+	// Normalize, when set, fills normalized_input / normalized_output.
+	Normalize func(e *core.Event, c *core.Call)
+
+	costUnknown atomic.Int64
+}
+
+// Stage is the capture stage; it is also the calls' Finisher.
+type Stage struct {
+	cfg     *Config
+	secrets []string
+}
+
+// New returns the capture stage for cfg.
+func New(cfg *Config) *Stage {
+	s := &Stage{cfg: cfg}
+	for _, k := range cfg.Secrets {
+		if len(k) < 4 {
+			continue
+		}
+		s.secrets = append(s.secrets, k, url.QueryEscape(k), base64.StdEncoding.EncodeToString([]byte(k)), base64.RawURLEncoding.EncodeToString([]byte(k)))
+	}
+	return s
+}
+
+// CostUnknown returns how many events were priced at 0 because their model
+// was not in the price table.
+func (s *Stage) CostUnknown() int64 { return s.cfg.costUnknown.Load() }
+
+// Middleware returns the stage as a core.Middleware.
+func (s *Stage) Middleware() core.Middleware {
+	return func(next core.Handler) core.Handler {
+		return core.HandlerFunc(func(ctx context.Context, c *core.Call) (*llms.ContentResponse, error) {
+			c.Finisher = s
+			if c.Sampled {
+				c.Event = s.begin(c)
+			}
+			return next.Handle(ctx, c)
+		})
+	}
+}
+
+// NewEventID mints a time-ordered event id (UUIDv7).
+func NewEventID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
+}
+
+func (s *Stage) begin(c *core.Call) *core.Event {
+	e := &core.Event{
+		EventID:         c.Settings.RequestID,
+		CorrelationID:   c.Settings.CorrelationID,
+		ParentRequestID: c.Settings.ParentRequestID,
+		Timestamp:       c.Start,
+		Model:           c.Model,
+		Provider:        c.Provider,
+		SchemaVersion:   core.SchemaVersion,
+		Labels:          c.Settings.Labels,
+	}
+	if e.EventID == "" {
+		e.EventID = NewEventID()
+	}
+	if e.Model == "" {
+		e.Model = c.Params.Model
+	}
+	if c.Settings.UserID != "" || c.Settings.SessionID != "" || c.Settings.Feature != "" {
+		m := make(map[string]string, len(e.Labels)+3)
+		for _, kv := range [...][2]string{{"user_id", c.Settings.UserID}, {"session_id", c.Settings.SessionID}, {"feature", c.Settings.Feature}} {
+			if kv[1] != "" {
+				m[kv[0]] = kv[1]
+			}
+		}
+		for k, v := range e.Labels {
+			m[k] = v
+		}
+		e.Labels = m
+	}
+	p := &c.Params
+	e.Parameters = core.Parameters{
+		Temperature: p.Temperature, MaxTokens: p.MaxTokens, TopP: p.TopP, TopK: p.TopK,
+		Seed: p.Seed, N: p.N, FrequencyPenalty: p.FrequencyPenalty, PresencePenalty: p.PresencePenalty,
+		RepetitionPenalty: p.RepetitionPenalty, JSONMode: p.JSONMode, ToolChoice: p.ToolChoice,
+	}
+	if len(p.StopWords) > 0 {
+		e.Parameters.Stop = append([]string(nil), p.StopWords...)
+	}
+	if len(p.Tools) > 0 {
+		e.Tools = append([]llms.Tool(nil), p.Tools...)
+	}
+	e.Metadata.SampleRate = c.SampleRate
+	e.Metadata.Environment = c.Settings.Environment
+	e.Metadata.CallKind = c.Kind
+	if c.CaptureContent {
+		e.Metadata.RedactionMode = c.RedactionMode
+		txt := RenderMessages(c.Messages)
+		e.Prompt = s.content(c, txt, &e.Metadata)
+	}
+	return e
+}
+
+func (s *Stage) content(c *core.Call, txt string, md *core.Metadata) *string {
+	if c.Redact != nil {
+		txt = c.Redact(txt)
+	} else {
+		txt = strings.Clone(txt)
+	}
+	if cut, ok := Cut(txt, s.cfg.MaxContentBytes); ok {
+		txt = cut
+		md.ContentCut = true
+	}
+	return &txt
+}
+
+// Finish fills the response side of c.Event (building the event first for a
+// failed sampled-out call).
+func (s *Stage) Finish(c *core.Call) {
+	if c.Event == nil {
+		if c.Err == nil {
+			return
+		}
+		c.Event = s.begin(c)
+	}
+	e := c.Event
+	e.LatencyMS = c.Latency().Milliseconds()
+	if c.Stream {
+		e.Metadata.Stream = true
+		if !c.FirstToken.IsZero() {
+			e.TimeToFirstTokenMS = sql.NullInt64{Int64: c.FirstToken.Sub(c.Start).Milliseconds(), Valid: true}
+		}
+		e.TotalStreamTimeMS = sql.NullInt64{Int64: e.LatencyMS, Valid: true}
+		switch {
+		case c.Err == nil:
+			e.Metadata.StreamEnd = core.StreamCompleted
+		case c.ConsumerErr != nil:
+			e.Metadata.StreamEnd = core.StreamConsumerStopped
+		default:
+			e.Metadata.StreamEnd = core.StreamFailed
+		}
+	}
+	resp := c.Response
+	var text string
+	if resp != nil && len(resp.Choices) > 0 && resp.Choices[0] != nil {
+		ch := resp.Choices[0]
+		text = ch.Content
+		e.Metadata.FinishReason = ch.StopReason
+		if len(ch.ToolCalls) > 0 {
+			e.ToolCalls = make([]llms.ToolCall, len(ch.ToolCalls))
+			for i, tc := range ch.ToolCalls {
+				e.ToolCalls[i] = tc
+				if tc.FunctionCall != nil {
+					fc := *tc.FunctionCall
+					if c.CaptureContent && c.Redact != nil {
+						fc.Arguments = c.Redact(fc.Arguments)
+					}
+					e.ToolCalls[i].FunctionCall = &fc
+				}
+			}
+		} else if ch.FuncCall != nil {
+			fc := *ch.FuncCall
+			e.ToolCalls = []llms.ToolCall{{Type: "function", FunctionCall: &fc}}
+		}
+		if c.CaptureContent {
+			e.Response = s.content(c, text, &e.Metadata)
+		}
+	}
+	if c.Err != nil {
+		ec := core.ClassifyError(c.Err)
+		e.ErrorKind = ec.Kind
+		e.Metadata.ErrorDetail = ec.Detail
+		e.Metadata.HTTPStatus = ec.HTTPStatus
+		e.Metadata.ErrorClass = ec.GoType
+		msg := s.Scrub(c.Err.Error())
+		if s.cfg.RedactError != nil && c.RedactionMode != "full" {
+			msg = s.cfg.RedactError(msg)
+		}
+		if cut, ok := Cut(msg, 4096); ok {
+			msg = cut
+		}
+		e.ErrorMessage = msg
+		if e.ErrorMessage == "" {
+			e.ErrorMessage = ec.GoType
+		}
+	}
+	var u Usage
+	if s.cfg.Usage != nil && resp != nil {
+		u = s.cfg.Usage(c.Provider, resp)
+	}
+	if !u.Reported && c.Err == nil && s.cfg.Estimate != nil {
+		model := e.Model
+		u.Input = s.cfg.Estimate(model, RenderMessages(c.Messages))
+		u.Output = s.cfg.Estimate(model, text)
+		u.Total = u.Input + u.Output
+		e.Metadata.TokensEstimated = true
+	}
+	e.InputTokens, e.OutputTokens, e.TotalTokens = u.Input, u.Output, u.Total
+	e.CachedInputTokens, e.ReasoningTokens = u.CachedInput, u.Reason
+	e.Metadata.CacheCreation = u.CacheCreation
+	if s.cfg.Price != nil && (u.Total > 0 || c.Err == nil) {
+		cost, known, version := s.cfg.Price(e.Model, u)
+		e.Cost = cost
+		e.Metadata.PricingVersion = version
+		if !known {
+			e.Metadata.CostUnknown = true
+			s.cfg.costUnknown.Add(1)
+		}
+	}
+	if s.cfg.Normalize != nil {
+		s.cfg.Normalize(e, c)
+	}
+}
+
+// Scrub replaces every configured secret (plain, URL-encoded, base64) in msg.
+func (s *Stage) Scrub(msg string) string {
+	for _, k := range s.secrets {
+		if strings.Contains(msg, k) {
+			msg = strings.ReplaceAll(msg, k, "[REDACTED]")
+		}
+	}
+	return msg
+}
+
+// Cut shortens s to at most max bytes (at a UTF-8 boundary) plus a marker
+// saying how much was cut. It reports whether it cut anything.
+func Cut(s string, max int) (string, bool) {
+	if max <= 0 || len(s) <= max {
+		return s, false
+	}
+	i := max
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…[truncated " + strconv.Itoa(len(s)-i) + " bytes]", true
+}
+
+// RenderMessages renders messages as text, one "role: content" line per
+// message; non-text parts are described, not inlined.
+func RenderMessages(msgs []llms.MessageContent) string {
+	if len(msgs) == 1 && len(msgs[0].Parts) == 1 {
+		if t, ok := msgs[0].Parts[0].(llms.TextContent); ok && msgs[0].Role == llms.ChatMessageTypeHuman {
+			return t.Text
+		}
+	}
+	var b strings.Builder
+	for i, m := range msgs {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(string(m.Role))
+		b.WriteString(": ")
+		for j, p := range m.Parts {
+			if j > 0 {
+				b.WriteByte(' ')
+			}
+			switch x := p.(type) {
+			case llms.TextContent:
+				b.WriteString(x.Text)
+			case llms.ImageURLContent:
+				b.WriteString("[image " + x.URL + "]")
+			case llms.BinaryContent:
+				b.WriteString("[binary " + x.MIMEType + " " + strconv.Itoa(len(x.Data)) + " bytes]")
+			case llms.ToolCall:
+				if x.FunctionCall != nil {
+					b.WriteString("[tool_call " + x.FunctionCall.Name + " " + x.FunctionCall.Arguments + "]")
+				}
+			case llms.ToolCallResponse:
+				b.WriteString("[tool_result " + x.Name + "] " + x.Content)
+			}
+		}
+	}
+	return b.String()
+}
