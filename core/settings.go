@@ -33,6 +33,9 @@ type Settings struct {
 	SessionID       string
 	Feature         string
 	Environment     string
+	// ReplayOf is the id of the event a replayed call re-runs (see
+	// leanllm's Client.Replay); capture copies it to metadata.replay_of.
+	ReplayOf string
 	// LLMOptions are langchaingo options forwarded to the model.
 	LLMOptions []llms.CallOption
 }
@@ -93,6 +96,9 @@ func Merge(base, over Settings) Settings {
 	}
 	if over.Environment != "" {
 		out.Environment = over.Environment
+	}
+	if over.ReplayOf != "" {
+		out.ReplayOf = over.ReplayOf
 	}
 	if len(over.LLMOptions) > 0 {
 		out.LLMOptions = append(append([]llms.CallOption(nil), base.LLMOptions...), over.LLMOptions...)

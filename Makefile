@@ -1,0 +1,39 @@
+# LeanLLM for Go — developer targets.
+GO ?= go
+PKGS := ./...
+export LEANLLM_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+
+.PHONY: test test-short test-concurrent-safe bench vet lint demo build cross fuzz soak fmt
+
+test: ## full test suite with the race detector
+	$(GO) test -race -count=1 $(PKGS)
+
+test-concurrent-safe:
+	$(GO) test -race -count=100 -run 'Concurrent' $(PKGS)
+
+bench: ## benchmarks (one process per package, ratios in docs/PERFORMANCE.md)
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -l -w .
+
+lint: vet
+	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
+
+demo: ## the main job: a scripted run into sqlite:///leanllm_events.db
+	$(GO) run ./cmd/leanllm demo
+
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/leanllm ./cmd/leanllm
+
+cross: ## CGO-free cross builds
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -o /dev/null ./cmd/leanllm
+	CGO_ENABLED=0 GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/leanllm
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/leanllm
+
+fuzz: ## each fuzz target for a bounded time
+	$(GO) test -run='^$$' -fuzz=FuzzRedact -fuzztime=30s ./redaction/
+	$(GO) test -run='^$$' -fuzz=FuzzSanitize -fuzztime=30s ./persist/
