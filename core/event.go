@@ -361,7 +361,8 @@ func cloneAnyMap(m map[string]any) map[string]any {
 // eventBaseSize is the approximate fixed memory of an Event.
 const eventBaseSize = 640
 
-// SizeBytes estimates the memory the event holds, used for the queue's byte cap.
+// SizeBytes estimates the memory the event holds, used for the queue's byte
+// cap. It is cheap (no map iteration): labels count 96 bytes each.
 func (e *Event) SizeBytes() int {
 	n := eventBaseSize + len(e.EventID) + len(e.CorrelationID) + len(e.ParentRequestID) + len(e.Model) + len(e.Provider) + len(e.ErrorMessage)
 	if e.Prompt != nil {
@@ -370,9 +371,9 @@ func (e *Event) SizeBytes() int {
 	if e.Response != nil {
 		n += len(*e.Response)
 	}
-	for k, v := range e.Labels {
-		n += len(k) + len(v) + 32
-	}
+	// Labels are estimated by count, not walked: starting a map iteration
+	// costs more than the whole enqueue, and the cap only needs a bound.
+	n += 96 * len(e.Labels)
 	for _, tc := range e.ToolCalls {
 		n += 64
 		if tc.FunctionCall != nil {
