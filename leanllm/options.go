@@ -113,7 +113,9 @@ func WithRetry(maxAttempts int, initialBackoff, totalBudget time.Duration) Optio
 }
 
 // WithWriteTimeout bounds each store write attempt (default 10s).
-func WithWriteTimeout(d time.Duration) Option { return optionFunc(func(c *config) { c.writeTimeout = d }) }
+func WithWriteTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.writeTimeout = d })
+}
 
 // WithSpoolDir sets spool_dir (LEANLLM_SPOOL_DIR).
 func WithSpoolDir(dir string) Option { return optionFunc(func(c *config) { c.spoolDir = dir }) }

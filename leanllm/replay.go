@@ -80,7 +80,8 @@ type ReplayResult struct {
 	// Response is the replay's response, as the provider returned it.
 	Response *llms.ContentResponse
 	// Diff is a unified diff of the original response text and the new one
-	// ("" when they are equal).
+	// ("" when they are equal, or when the original response was not
+	// stored).
 	Diff string
 	// Deltas are replayed minus original.
 	TokensDelta    int
@@ -176,14 +177,13 @@ func (cl *Client) Replay(ctx context.Context, id string, opts ...ReplayOption) (
 	} else {
 		res.Replayed = cl.recentEvent(c.Settings.RequestID)
 	}
-	var before, after string
 	if orig.Response != nil {
-		before = *orig.Response
+		var after string
+		if resp != nil && len(resp.Choices) > 0 && resp.Choices[0] != nil {
+			after = resp.Choices[0].Content
+		}
+		res.Diff = unifiedDiff("original "+orig.EventID, "replay "+c.Settings.RequestID, *orig.Response, after)
 	}
-	if resp != nil && len(resp.Choices) > 0 && resp.Choices[0] != nil {
-		after = resp.Choices[0].Content
-	}
-	res.Diff = unifiedDiff("original "+orig.EventID, "replay "+c.Settings.RequestID, before, after)
 	if r := res.Replayed; r != nil {
 		res.TokensDelta = r.TotalTokens - orig.TotalTokens
 		res.CostDelta = r.Cost - orig.Cost

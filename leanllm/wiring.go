@@ -98,7 +98,7 @@ func (cl *Client) openStore() error {
 	wt := cfg.writeTimeout
 	cl.writer = persist.NewWriter(store, persist.WriterConfig{
 		QueueMaxSize:        cfg.queueMaxSize,
-		QueueMaxBytes:       int64(cfg.queueMaxBytes),
+		QueueMaxBytes:       cfg.queueMaxBytes,
 		BatchSize:           cfg.batchSize,
 		FlushInterval:       durMS(cfg.flushIntervalMS),
 		AutoMigrate:         cfg.autoMigrate,
