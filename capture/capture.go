@@ -103,6 +103,7 @@ func (s *Stage) begin(c *core.Call) *core.Event {
 		SchemaVersion:   core.SchemaVersion,
 		Labels:          c.Settings.Labels,
 	}
+	e.Metadata.ReplayOf = c.Settings.ReplayOf
 	if e.EventID == "" {
 		e.EventID = NewEventID()
 	}
@@ -210,6 +211,9 @@ func (s *Stage) Finish(c *core.Call) {
 		}
 	}
 	if c.Err != nil {
+		// Errors are kept whatever the sampling: their effective rate is 1,
+		// so scaled counts do not multiply them.
+		e.Metadata.SampleRate = 1
 		ec := core.ClassifyError(c.Err)
 		e.ErrorKind = ec.Kind
 		e.Metadata.ErrorDetail = ec.Detail

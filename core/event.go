@@ -94,7 +94,7 @@ type wireEvent struct {
 	TotalStreamTimeMS  *int64            `json:"total_stream_time_ms"`
 	Parameters         *Parameters       `json:"parameters"`
 	Tools              []llms.Tool       `json:"tools"`
-	ToolCalls          []llms.ToolCall   `json:"tool_calls"`
+	ToolCalls          []wireToolCall    `json:"tool_calls"`
 	ErrorKind          *string           `json:"error_kind"`
 	ErrorMessage       *string           `json:"error_message"`
 	Labels             map[string]string `json:"labels"`
@@ -152,7 +152,7 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 		TotalStreamTimeMS:  nullInt(e.TotalStreamTimeMS),
 		Parameters:         &e.Parameters,
 		Tools:              e.Tools,
-		ToolCalls:          e.ToolCalls,
+		ToolCalls:          wireToolCalls(e.ToolCalls),
 		ErrorKind:          strPtr(e.ErrorKind),
 		ErrorMessage:       strPtr(e.ErrorMessage),
 		Labels:             labels,
@@ -263,6 +263,42 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// wireToolCall is the OpenAI shape of a tool call, used on the wire and in
+// the database (langchaingo's own ToolCall JSON nests it differently).
+type wireToolCall struct {
+	ID       string           `json:"id"`
+	Type     string           `json:"type"`
+	Function wireFunctionCall `json:"function"`
+}
+
+type wireFunctionCall struct {
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
+}
+
+func wireToolCalls(tcs []llms.ToolCall) []wireToolCall {
+	if tcs == nil {
+		return nil
+	}
+	out := make([]wireToolCall, len(tcs))
+	for i, tc := range tcs {
+		out[i] = wireToolCall{ID: tc.ID, Type: tc.Type}
+		if out[i].Type == "" {
+			out[i].Type = "function"
+		}
+		if tc.FunctionCall != nil {
+			out[i].Function = wireFunctionCall{Name: tc.FunctionCall.Name, Arguments: tc.FunctionCall.Arguments}
+		}
+	}
+	return out
+}
+
+// MarshalToolCalls writes tool calls in the OpenAI shape.
+func MarshalToolCalls(tcs []llms.ToolCall) ([]byte, error) { return json.Marshal(wireToolCalls(tcs)) }
+
+// ParseToolCalls reads tool calls in the OpenAI, flat or langchaingo shape.
+func ParseToolCalls(raw []byte) []llms.ToolCall { return parseToolCalls(raw) }
+
 // parseToolCalls accepts OpenAI-shaped records ({"id","type","function":{"name","arguments"}})
 // and flat ones ({"id","name","arguments"}); arguments may be a string or an object.
 func parseToolCalls(raw json.RawMessage) []llms.ToolCall {
@@ -275,6 +311,11 @@ func parseToolCalls(raw json.RawMessage) []llms.ToolCall {
 		tc := llms.ToolCall{}
 		tc.ID, _ = r["id"].(string)
 		tc.Type, _ = r["type"].(string)
+		if inner, ok := r["tool_call"].(map[string]any); ok { // langchaingo's shape
+			r = inner
+			tc.ID, _ = r["id"].(string)
+			tc.Type, _ = r["type"].(string)
+		}
 		fn, ok := r["function"].(map[string]any)
 		if !ok {
 			fn = r

@@ -122,7 +122,7 @@ func TestProviderErrorIsReturnedUnchangedAndEmitted(t *testing.T) {
 	is.True(ev != nil) // errors always emit, even at sampling 0
 	is.Equal(ev.ErrorKind, "unknown")
 	is.Equal(ev.ErrorMessage, "boom from provider")
-	is.Equal(ev.Metadata.SampleRate, 0.0)
+	is.Equal(ev.Metadata.SampleRate, 1.0) // errors are always kept: effective rate 1
 	is.True(hookErr == sentinel)
 	is.Equal(hookSnap.Model, "gpt-4o-mini")
 }
