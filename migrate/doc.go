@@ -20,9 +20,10 @@
 // # Concurrency
 //
 // Several processes may call Up on one database at once; each migration is
-// applied exactly once. On Postgres Up holds a session advisory lock around
-// creating the bookkeeping tables and migrating, so concurrent migrators
-// queue; on SQLite the database's own write lock and bun's lock row do the
+// applied exactly once. On Postgres Up holds a session advisory lock (one
+// per schema) around creating the bookkeeping tables and migrating, so
+// concurrent migrators queue, and a lock row left by a crashed migrator is
+// cleared; on SQLite the database's own write lock and bun's lock row do the
 // same, and a held lock row is waited for (bounded by ctx and a minute).
 // When nothing is pending Up takes no lock at all.
 package migrate

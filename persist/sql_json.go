@@ -66,20 +66,176 @@ func (s *structEncoder) encode(v any) ([]byte, error) {
 	return bytes.TrimSuffix(s.buf.Bytes(), []byte("\n")), nil
 }
 
-func appendParameters(b []byte, se *structEncoder, p *core.Parameters) ([]byte, error) {
-	pb, err := se.encode((*plainParameters)(p))
-	if err != nil {
-		return b, err
+// The fast Parameters and Metadata encoders know these fields (Go name and
+// json tag). If core's structs ever differ, encoding falls back to
+// encoding/json (TestSQLJSONFastPathsActive then fails as a reminder).
+var (
+	parameterFields = []string{"Temperature temperature,omitempty", "MaxTokens max_tokens,omitempty",
+		"TopP top_p,omitempty", "TopK top_k,omitempty", "Stop stop,omitempty", "Seed seed,omitempty",
+		"N n,omitempty", "FrequencyPenalty frequency_penalty,omitempty", "PresencePenalty presence_penalty,omitempty",
+		"RepetitionPenalty repetition_penalty,omitempty", "JSONMode json_mode,omitempty",
+		"ToolChoice tool_choice,omitempty", "Extra -"}
+	metadataFields = []string{"FinishReason finish_reason,omitempty", "Stream stream,omitempty",
+		"StreamEnd stream_end,omitempty", "Environment environment,omitempty", "SampleRate sample_rate",
+		"ErrorClass error_class,omitempty", "ErrorDetail error_detail,omitempty", "HTTPStatus http_status,omitempty",
+		"TokensEstimated tokens_estimated,omitempty", "CostUnknown cost_unknown,omitempty",
+		"PricingVersion pricing_version,omitempty", "CacheCreation cache_creation_input_tokens,omitempty",
+		"CallKind call_kind,omitempty", "ContentCut content_truncated,omitempty",
+		"RedactionMode redaction_mode,omitempty", "Sanitized sanitized,omitempty", "ReplayOf replay_of,omitempty",
+		"SDK sdk,omitempty", "Extra -"}
+	parametersFast = fieldsAre(reflect.TypeFor[core.Parameters](), parameterFields)
+	metadataFast   = fieldsAre(reflect.TypeFor[core.Metadata](), metadataFields)
+)
+
+func fieldsAre(t reflect.Type, want []string) bool {
+	var got []string
+	for f := range t.Fields() {
+		got = append(got, f.Name+" "+f.Tag.Get("json"))
 	}
-	return appendWithExtra(b, pb, p.Extra, parameterJSONKeys)
+	return slices.Equal(got, want)
 }
 
-func appendMetadata(b []byte, se *structEncoder, m *core.Metadata) ([]byte, error) {
-	mb, err := se.encode((*plainMetadata)(m))
-	if err != nil {
-		return b, err
+// objWriter writes a JSON object's members.
+type objWriter struct {
+	b   []byte
+	n   int
+	err error
+}
+
+func (w *objWriter) sep() {
+	if w.n > 0 {
+		w.b = append(w.b, ',')
 	}
-	return appendWithExtra(b, mb, m.Extra, metadataJSONKeys)
+	w.n++
+}
+
+// key starts a member; k is one of our ASCII field names.
+func (w *objWriter) key(k string) {
+	w.sep()
+	w.b = append(w.b, '"')
+	w.b = append(w.b, k...)
+	w.b = append(w.b, '"', ':')
+}
+
+func (w *objWriter) str(k, v string) {
+	if v != "" {
+		w.key(k)
+		w.b = appendJSONString(w.b, v)
+	}
+}
+
+func (w *objWriter) boolean(k string, v bool) {
+	if v {
+		w.key(k)
+		w.b = append(w.b, "true"...)
+	}
+}
+
+func (w *objWriter) integer(k string, v int) {
+	if v != 0 {
+		w.key(k)
+		w.b = strconv.AppendInt(w.b, int64(v), 10)
+	}
+}
+
+func (w *objWriter) float(k string, v float64, omitEmpty bool) {
+	if omitEmpty && v == 0 {
+		return
+	}
+	w.key(k)
+	var err error
+	if w.b, err = appendFloat(w.b, v, 64); err != nil && w.err == nil {
+		w.err = err
+	}
+}
+
+func (w *objWriter) value(k string, v any) {
+	w.key(k)
+	var err error
+	if w.b, err = appendAny(w.b, v); err != nil && w.err == nil {
+		w.err = err
+	}
+}
+
+// extra writes the keys of extra that are not known, sorted.
+func (w *objWriter) extra(extra map[string]any, known map[string]bool) {
+	if len(extra) == 0 {
+		return
+	}
+	var arr [16]string
+	for _, k := range appendSortedKeys(arr[:0], extra) {
+		if !known[k] {
+			w.sep()
+			w.b = appendJSONString(w.b, k)
+			w.b = append(w.b, ':')
+			var err error
+			if w.b, err = appendAny(w.b, extra[k]); err != nil && w.err == nil {
+				w.err = err
+			}
+		}
+	}
+}
+
+// appendParameters writes p as core.Parameters.MarshalJSON does.
+func appendParameters(b []byte, se *structEncoder, p *core.Parameters) ([]byte, error) {
+	if !parametersFast {
+		pb, err := se.encode((*plainParameters)(p))
+		if err != nil {
+			return b, err
+		}
+		return appendWithExtra(b, pb, p.Extra, parameterJSONKeys)
+	}
+	w := objWriter{b: append(b, '{')}
+	w.float("temperature", p.Temperature, true)
+	w.integer("max_tokens", p.MaxTokens)
+	w.float("top_p", p.TopP, true)
+	w.integer("top_k", p.TopK)
+	if len(p.Stop) > 0 {
+		w.value("stop", p.Stop)
+	}
+	w.integer("seed", p.Seed)
+	w.integer("n", p.N)
+	w.float("frequency_penalty", p.FrequencyPenalty, true)
+	w.float("presence_penalty", p.PresencePenalty, true)
+	w.float("repetition_penalty", p.RepetitionPenalty, true)
+	w.boolean("json_mode", p.JSONMode)
+	if p.ToolChoice != nil {
+		w.value("tool_choice", p.ToolChoice)
+	}
+	w.extra(p.Extra, parameterJSONKeys)
+	return append(w.b, '}'), w.err
+}
+
+// appendMetadata writes m as core.Metadata.MarshalJSON does.
+func appendMetadata(b []byte, se *structEncoder, m *core.Metadata) ([]byte, error) {
+	if !metadataFast {
+		mb, err := se.encode((*plainMetadata)(m))
+		if err != nil {
+			return b, err
+		}
+		return appendWithExtra(b, mb, m.Extra, metadataJSONKeys)
+	}
+	w := objWriter{b: append(b, '{')}
+	w.str("finish_reason", m.FinishReason)
+	w.boolean("stream", m.Stream)
+	w.str("stream_end", m.StreamEnd)
+	w.str("environment", m.Environment)
+	w.float("sample_rate", m.SampleRate, false)
+	w.str("error_class", m.ErrorClass)
+	w.str("error_detail", m.ErrorDetail)
+	w.integer("http_status", m.HTTPStatus)
+	w.boolean("tokens_estimated", m.TokensEstimated)
+	w.boolean("cost_unknown", m.CostUnknown)
+	w.str("pricing_version", m.PricingVersion)
+	w.integer("cache_creation_input_tokens", m.CacheCreation)
+	w.str("call_kind", m.CallKind)
+	w.boolean("content_truncated", m.ContentCut)
+	w.str("redaction_mode", m.RedactionMode)
+	w.boolean("sanitized", m.Sanitized)
+	w.str("replay_of", m.ReplayOf)
+	w.str("sdk", m.SDK)
+	w.extra(m.Extra, metadataJSONKeys)
+	return append(w.b, '}'), w.err
 }
 
 // appendWithExtra appends the object obj with extra's keys (sorted, known

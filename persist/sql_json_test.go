@@ -31,7 +31,22 @@ type sqlJSONCustom struct {
 	A string `json:"a"`
 }
 
+func TestSQLJSONFastPathsActive(t *testing.T) {
+	if !parametersFast || !metadataFast {
+		t.Fatal("core.Parameters or core.Metadata changed: update parameterFields/metadataFields and the fast encoders in sql_json.go")
+	}
+}
+
 func TestSQLJSONEncodersMatchEncodingJSON(t *testing.T) {
+	for _, fast := range []bool{true, false} {
+		pf, mf := parametersFast, metadataFast
+		parametersFast, metadataFast = fast, fast
+		t.Run(map[bool]string{true: "fast", false: "fallback"}[fast], sqlJSONEncodersMatch)
+		parametersFast, metadataFast = pf, mf
+	}
+}
+
+func sqlJSONEncodersMatch(t *testing.T) {
 	e := sqlFullEvent("id", time.Now())
 	e.Metadata.Extra["floats"] = []any{0.0, -0.0, 1e-7, 1e21, 123456789.125, float32(0.1), math.MaxFloat64, math.SmallestNonzeroFloat64}
 	e.Metadata.Extra["ints"] = []any{int64(math.MaxInt64), int32(-5), 7}

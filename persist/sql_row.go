@@ -218,6 +218,10 @@ func (r *rowEncoder) encode(e *core.Event) ([]any, error) {
 		ends[i] = len(b)
 	}
 	r.buf = b
+	var all string
+	if !r.jsonBytes {
+		all = string(b) // one allocation; the columns are substrings of it
+	}
 	start := 0
 	for i, col := range jsonCols {
 		switch {
@@ -226,7 +230,7 @@ func (r *rowEncoder) encode(e *core.Event) ([]any, error) {
 		case r.jsonBytes:
 			v[col] = b[start:ends[i]:ends[i]]
 		default:
-			v[col] = string(b[start:ends[i]])
+			v[col] = all[start:ends[i]]
 		}
 		start = ends[i]
 	}

@@ -190,6 +190,19 @@ func TestSQLWriteIsIdempotent(t *testing.T) {
 		is.NoErr(err)
 		is.Equal(got.Model, "gpt-4o-mini") // the first write wins
 		is.NoErr(s.Write(ctx, nil))
+
+		// A large batch (multi-row statements, COPY) holding repeats and
+		// known ids, written twice.
+		big := make([]*core.Event, 150)
+		for i := range big {
+			big[i] = sqlFullEvent(fmt.Sprintf("big-%d", i%100), sqlTestBase)
+		}
+		big[149] = sqlFullEvent("a", sqlTestBase)
+		is.NoErr(s.Write(ctx, big))
+		is.NoErr(s.Write(ctx, big))
+		n, err = s.CountEvents(ctx, Filter{})
+		is.NoErr(err)
+		is.Equal(n, int64(103))
 	})
 }
 

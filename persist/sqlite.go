@@ -19,11 +19,13 @@ import (
 )
 
 // SQLite connection settings. busy_timeout makes a connection wait for a
-// lock instead of failing at once; WAL lets readers run beside the writer.
+// lock instead of failing at once; WAL lets readers run beside the writer;
+// temp_store=MEMORY keeps the statement journal of multi-row inserts off
+// disk.
 const (
-	sqliteWriterParams = "_busy_timeout=5000&_txlock=immediate&_journal_mode=WAL&_synchronous=NORMAL"
+	sqliteWriterParams = "_busy_timeout=5000&_txlock=immediate&_journal_mode=WAL&_synchronous=NORMAL&_pragma=temp_store(MEMORY)"
 	sqliteReaderParams = "_busy_timeout=5000&_synchronous=NORMAL&_query_only=1"
-	sqliteMemoryParams = "_busy_timeout=5000&_txlock=immediate"
+	sqliteMemoryParams = "_busy_timeout=5000&_txlock=immediate&_pragma=temp_store(MEMORY)"
 )
 
 // OpenSQLite opens the SQLite database named by rawURL, creating the file
@@ -189,11 +191,22 @@ func (w *sqliteWriter) write(ctx context.Context, events []*core.Event) (err err
 		return sqliteErr("begin", err)
 	}
 	defer func() {
+		clear(w.args[:cap(w.args)]) // keep no reference to the batch
 		if err != nil {
 			_ = tx.Rollback()
 		}
 	}()
+	// The transaction is bound to ctx (database/sql rolls it back when ctx
+	// ends); the statements run without ctx, because the driver watches a
+	// cancellable context of each statement with a goroutine and a progress
+	// callback, which costs more than the insert of a few rows. ctx is
+	// checked between statements instead: cancellation takes effect within
+	// one statement of at most 64 rows.
+	execCtx := context.WithoutCancel(ctx)
 	for len(events) > 0 {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("persist: sqlite write: %w", err)
+		}
 		n := 1
 		for _, c := range sqliteChunks {
 			if len(events) >= c {
@@ -211,14 +224,13 @@ func (w *sqliteWriter) write(ctx context.Context, events []*core.Event) (err err
 			}
 			w.args = append(w.args, vals...)
 		}
-		if _, err := tx.StmtContext(ctx, w.stmts[n]).ExecContext(ctx, w.args...); err != nil {
+		if _, err := tx.StmtContext(execCtx, w.stmts[n]).ExecContext(execCtx, w.args...); err != nil {
 			if n == 1 {
 				return sqliteErr(fmt.Sprintf("insert event %q", chunk[0].EventID), err)
 			}
 			return sqliteErr(fmt.Sprintf("insert events %q…%q", chunk[0].EventID, chunk[n-1].EventID), err)
 		}
 	}
-	clear(w.args) // drop references to the batch
 	if err := tx.Commit(); err != nil {
 		return sqliteErr("commit", err)
 	}
