@@ -34,6 +34,15 @@ cross: ## CGO-free cross builds
 	CGO_ENABLED=0 GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/leanllm
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/leanllm
 
-fuzz: ## each fuzz target for a bounded time
-	$(GO) test -run='^$$' -fuzz=FuzzRedact -fuzztime=30s ./redaction/
-	$(GO) test -run='^$$' -fuzz=FuzzSanitize -fuzztime=30s ./persist/
+FUZZTIME ?= 20s
+fuzz: ## every fuzz target in the repo (found by grepping 'func Fuzz'), FUZZTIME (20s) each
+	@set -e; n=0; \
+	for f in $$(grep -rlE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' . | grep -v '/testdata/' | sort); do \
+		dir=$$(dirname "$$f"); \
+		for t in $$(sed -nE 's/^func (Fuzz[A-Za-z0-9_]*)\(.*/\1/p' "$$f"); do \
+			echo "fuzz: $$dir $$t for $(FUZZTIME)"; \
+			$(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) "$$dir/"; \
+			n=$$((n+1)); \
+		done; \
+	done; \
+	echo "fuzz: $$n targets passed"

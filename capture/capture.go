@@ -196,14 +196,13 @@ func (s *Stage) Finish(c *core.Call) {
 				e.ToolCalls[i] = tc
 				if tc.FunctionCall != nil {
 					fc := *tc.FunctionCall
-					if c.CaptureContent && c.Redact != nil {
-						fc.Arguments = c.Redact(fc.Arguments)
-					}
+					fc.Arguments = s.arguments(c, fc.Arguments)
 					e.ToolCalls[i].FunctionCall = &fc
 				}
 			}
 		} else if ch.FuncCall != nil {
 			fc := *ch.FuncCall
+			fc.Arguments = s.arguments(c, fc.Arguments)
 			e.ToolCalls = []llms.ToolCall{{Type: "function", FunctionCall: &fc}}
 		}
 		if c.CaptureContent {
@@ -220,7 +219,7 @@ func (s *Stage) Finish(c *core.Call) {
 		e.Metadata.HTTPStatus = ec.HTTPStatus
 		e.Metadata.ErrorClass = ec.GoType
 		msg := s.Scrub(c.Err.Error())
-		if s.cfg.RedactError != nil && c.RedactionMode != "full" {
+		if s.cfg.RedactError != nil && (c.RedactionMode != "full" || !c.CaptureContent) {
 			msg = s.cfg.RedactError(msg)
 		}
 		if cut, ok := Cut(msg, 4096); ok {
@@ -257,6 +256,19 @@ func (s *Stage) Finish(c *core.Call) {
 	if s.cfg.Normalize != nil {
 		s.cfg.Normalize(e, c)
 	}
+}
+
+// arguments returns what is stored of tool-call arguments: they are content,
+// so without content capture only the tool's name is kept; with capture they
+// go through the call's masking function.
+func (s *Stage) arguments(c *core.Call, args string) string {
+	if !c.CaptureContent {
+		return ""
+	}
+	if c.Redact != nil {
+		return c.Redact(args)
+	}
+	return args
 }
 
 // Scrub replaces every configured secret (plain, URL-encoded, base64) in msg.

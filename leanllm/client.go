@@ -37,6 +37,8 @@ type Client struct {
 	capture  *capture.Stage
 	log      *slog.Logger
 	debug    bool
+	// scrub removes known secrets and masks PII in text we log.
+	scrub func(string) string
 
 	events    atomic.Int64
 	closeOnce sync.Once
@@ -93,6 +95,13 @@ func New(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	cl.capture = capture.New(capCfg)
+	cl.scrub = func(msg string) string {
+		msg = cl.capture.Scrub(msg)
+		if capCfg.RedactError != nil {
+			msg = capCfg.RedactError(msg)
+		}
+		return msg
+	}
 	if err := cl.openStore(); err != nil {
 		return nil, err
 	}
@@ -100,7 +109,7 @@ func New(opts ...Option) (*Client, error) {
 		{StageContext, middleware.Context(middleware.ContextConfig{Environment: cfg.environment, AutoChain: cfg.autoChain})},
 		{StageSampling, sampling.Head(sampling.Fixed(cfg.samplingRate))},
 		{StageRedaction, red},
-		{StageHooks, middleware.HooksStage(middleware.Hooks{PreCall: cfg.hooks.pre, PostCall: cfg.hooks.post, OnError: cfg.hooks.onError, Logger: cl.log})},
+		{StageHooks, middleware.HooksStage(middleware.Hooks{PreCall: cfg.hooks.pre, PostCall: cfg.hooks.post, OnError: cfg.hooks.onError, Logger: cl.log, Scrub: cl.scrub})},
 		{StageTiming, middleware.Timing()},
 		{StageCapture, cl.capture.Middleware()},
 		{StageEnqueue, middleware.Enqueue(core.SinkFunc(cl.enqueue))},

@@ -260,19 +260,23 @@ func checkDatabaseURL(raw string) error {
 	return nil
 }
 
-// redactURL hides the password of a URL.
+// redactURL hides the password of a URL. A value it cannot parse as a URL
+// with a scheme is never echoed: only its scheme, if any, is shown.
 func redactURL(raw string) string {
+	scheme, _, ok := strings.Cut(raw, "://")
+	if !ok || strings.ContainsAny(scheme, "@:/ =") {
+		return "(not a URL; value not shown)"
+	}
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		if i := strings.Index(raw, "@"); i >= 0 {
-			if j := strings.Index(raw, "://"); j >= 0 && j < i {
-				return raw[:j+3] + "***@" + raw[i+1:]
-			}
+	if err != nil {
+		return scheme + "://…"
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
 		}
-		return raw
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
+	u.RawQuery = ""
+	u.Fragment = ""
 	return u.String()
 }

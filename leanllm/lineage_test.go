@@ -248,11 +248,23 @@ func TestLineageToolCallsSurviveTheStore(t *testing.T) {
 		{ID: "c1", FunctionCall: &llms.FunctionCall{Name: "weather", Arguments: `{"city":"Paris"}`}},
 		{ID: "c2", FunctionCall: &llms.FunctionCall{Name: "clock", Arguments: `{}`}},
 	}})
-	cl := newClient(t, leanllm.WithModel(fake), leanllm.WithDatabaseURL("sqlite://:memory:"))
+	// Tool-call arguments are content: stored only with content capture.
+	cl := newClient(t, leanllm.WithModel(fake), leanllm.WithDatabaseURL("sqlite://:memory:"),
+		leanllm.WithCaptureContent(true), leanllm.WithRedactionMode("full"))
 	ctx, id := leanllm.StartTrace(t.Context(), "")
 	chat(t, ctx, cl)
 	is.NoErr(cl.Flush(t.Context()))
 	g, err := cl.Lineage(t.Context(), id)
 	is.NoErr(err)
 	is.Equal(g.Roots[0].ToolCalls, []lineage.ToolCall{{ID: "c1", Name: "weather", Arguments: `{"city":"Paris"}`}, {ID: "c2", Name: "clock", Arguments: `{}`}})
+
+	// In the default metadata mode, names survive and arguments are not stored.
+	fake.Push(testprovider.Reply{ToolCalls: []llms.ToolCall{{ID: "c3", FunctionCall: &llms.FunctionCall{Name: "weather", Arguments: `{"city":"Oslo"}`}}}})
+	meta := newClient(t, leanllm.WithModel(fake), leanllm.WithDatabaseURL("sqlite://:memory:"))
+	ctx, id = leanllm.StartTrace(t.Context(), "")
+	chat(t, ctx, meta)
+	is.NoErr(meta.Flush(t.Context()))
+	g, err = meta.Lineage(t.Context(), id)
+	is.NoErr(err)
+	is.Equal(g.Roots[0].ToolCalls, []lineage.ToolCall{{ID: "c3", Name: "weather"}})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/leanllm/leanllm-go/internal/pricing"
 	"github.com/leanllm/leanllm-go/internal/tokens"
 	"github.com/leanllm/leanllm-go/internal/usage"
+	"github.com/leanllm/leanllm-go/middleware"
 	"github.com/leanllm/leanllm-go/normalize"
 	"github.com/leanllm/leanllm-go/persist"
 	"github.com/tmc/langchaingo/llms"
@@ -107,8 +108,19 @@ func (cl *Client) openStore() error {
 		RetryTotalBudget:    durMS(cfg.retryTotalBudgetMS),
 		WriteTimeout:        wt,
 		SpoolDir:            cfg.spoolDir,
-		OnDropped:           cfg.hooks.onDropped,
+		OnDropped:           cl.safeOnDropped(cfg.hooks.onDropped),
 		Logger:              cl.log,
 	})
 	return nil
+}
+
+// safeOnDropped wraps the user's on-dropped hook so that a panic in it is
+// recovered and logged here, scrubbed of secrets, never by the worker raw.
+func (cl *Client) safeOnDropped(f func(int, string)) func(int, string) {
+	if f == nil {
+		return nil
+	}
+	return func(n int, reason string) {
+		middleware.SafelyScrubbed(cl.log, cl.scrub, "on_dropped_events hook", func() { f(n, reason) })
+	}
 }

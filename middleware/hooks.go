@@ -53,6 +53,9 @@ type Hooks struct {
 	OnError func(error, Snapshot)
 	// Logger receives recovered panics (nil = slog.Default()).
 	Logger *slog.Logger
+	// Scrub cleans a recovered panic's text (and stack) before it is logged,
+	// so that a hook panicking with a secret does not leak it (nil = as is).
+	Scrub func(string) string
 }
 
 // HooksStage returns the hooks stage, or a no-op when no hook is set.
@@ -68,16 +71,16 @@ func HooksStage(h Hooks) core.Middleware {
 		return core.HandlerFunc(func(ctx context.Context, c *core.Call) (*llms.ContentResponse, error) {
 			if h.PreCall != nil {
 				snap := NewSnapshot(c)
-				Safely(log, "pre_call_hook", func() { h.PreCall(snap) })
+				SafelyScrubbed(log, h.Scrub, "pre_call_hook", func() { h.PreCall(snap) })
 			}
 			resp, err := next.Handle(ctx, c)
 			switch {
 			case err != nil && h.OnError != nil:
 				snap := NewSnapshot(c)
-				Safely(log, "error_hook", func() { h.OnError(err, snap) })
+				SafelyScrubbed(log, h.Scrub, "error_hook", func() { h.OnError(err, snap) })
 			case err == nil && h.PostCall != nil && c.Event != nil:
 				ev := c.Event.Clone()
-				Safely(log, "post_call_hook", func() { h.PostCall(ev) })
+				SafelyScrubbed(log, h.Scrub, "post_call_hook", func() { h.PostCall(ev) })
 			}
 			return resp, err
 		})
@@ -87,11 +90,21 @@ func HooksStage(h Hooks) core.Middleware {
 // Safely runs f, recovering and logging a panic. It reports whether f
 // returned normally.
 func Safely(log *slog.Logger, what string, f func()) (ok bool) {
+	return SafelyScrubbed(log, nil, what, f)
+}
+
+// SafelyScrubbed is Safely with the panic's text and stack passed through
+// scrub before they are logged.
+func SafelyScrubbed(log *slog.Logger, scrub func(string) string, what string, f func()) (ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			ok = false
 			if log != nil {
-				log.Error("leanllm: recovered panic in "+what, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				msg, stack := fmt.Sprint(r), string(debug.Stack())
+				if scrub != nil {
+					msg, stack = scrub(msg), scrub(stack)
+				}
+				log.Error("leanllm: recovered panic in "+what, "panic", msg, "stack", stack)
 			}
 		}
 	}()

@@ -74,6 +74,13 @@ func OpenPostgres(ctx context.Context, rawURL string) (*SQLStore, error) {
 		return nil, redact(fmt.Errorf("persist: postgres URL: %w", err))
 	}
 	redact = newRedactor(rawURL, pcfg.ConnConfig.Password)
+	if u, perr := url.Parse(rawURL); perr == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != pcfg.ConnConfig.Password {
+			// net/url splits user info at the last '@', pgx at the first: an
+			// unescaped '@' in the password would send part of it as the host.
+			return nil, fmt.Errorf("persist: postgres URL: the password contains an unescaped '@' (percent-encode it as %%40)")
+		}
+	}
 	if !urlHasParam(rawURL, "pool_max_conns") {
 		pcfg.MaxConns = pgWriteConns
 	}

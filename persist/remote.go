@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -404,7 +405,7 @@ func (r *RemoteStore) message(raw []byte) string {
 	if s == "" {
 		s = string(raw)
 	}
-	s = strings.ReplaceAll(s, r.key, "[REDACTED]")
+	s = scrubSecret(s, r.key)
 	s = strings.Map(func(c rune) rune {
 		if unicode.IsControl(c) || c == utf8.RuneError {
 			return ' '
@@ -420,8 +421,24 @@ func (r *RemoteStore) message(raw []byte) string {
 		s = s[:cut] + "…"
 	}
 	// The key could straddle the cut or the control-character mapping.
-	if r.key != "" && strings.Contains(s, r.key) {
+	if r.key != "" && scrubSecret(s, r.key) != s {
 		return ""
+	}
+	return s
+}
+
+// scrubSecret replaces secret in s in its plain, URL-encoded and base64
+// (standard and raw URL) forms.
+func scrubSecret(s, secret string) string {
+	if len(secret) < 4 {
+		return s
+	}
+	for _, form := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret),
+		base64.StdEncoding.EncodeToString([]byte(secret)), base64.RawStdEncoding.EncodeToString([]byte(secret)),
+		base64.URLEncoding.EncodeToString([]byte(secret)), base64.RawURLEncoding.EncodeToString([]byte(secret))} {
+		if strings.Contains(s, form) {
+			s = strings.ReplaceAll(s, form, "[REDACTED]")
+		}
 	}
 	return s
 }

@@ -111,7 +111,14 @@ func OpenSQLite(ctx context.Context, rawURL string) (*SQLStore, error) {
 // parseSQLiteURL returns the file path of a sqlite:// URL, or memory.
 func parseSQLiteURL(raw string) (path string, memory bool, err error) {
 	bad := func(why string) (string, bool, error) {
-		return "", false, fmt.Errorf("persist: sqlite URL %q: %s (want sqlite:///relative.db, sqlite:////abs/path.db or sqlite://:memory:)", raw, why)
+		shown := raw
+		if i := strings.IndexAny(shown, "?#"); i >= 0 {
+			shown = shown[:i] + "?…" // query strings may hold secrets: never echo them
+		}
+		if strings.Contains(shown, "@") {
+			shown = "sqlite://…"
+		}
+		return "", false, fmt.Errorf("persist: sqlite URL %q: %s (want sqlite:///relative.db, sqlite:////abs/path.db or sqlite://:memory:)", shown, why)
 	}
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok || !strings.EqualFold(scheme, "sqlite") {
