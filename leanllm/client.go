@@ -193,6 +193,9 @@ func (cl *Client) newCall(model, kind string, msgs []llms.MessageContent, opts [
 	if c.Model == "" {
 		c.Model = c.Params.Model
 	}
+	if c.Model == "" {
+		c.Model = cl.cfg.defaultModel
+	}
 	target, provider, name, err := cl.router.resolve(c.Model)
 	c.Target, c.Provider, c.RouteErr = target, provider, err
 	if name != "" && name != c.Params.Model {

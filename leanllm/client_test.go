@@ -326,3 +326,16 @@ func TestConcurrentCalls(t *testing.T) {
 	}
 	is.Equal(len(seen), 1600)
 }
+
+func TestDefaultModelNamesCallsWithoutOne(t *testing.T) {
+	is := is.New(t)
+	fake := testprovider.New()
+	cl := newClient(t, leanllm.WithModel(fake), leanllm.WithDefaultModel("openai/gpt-4o-mini"))
+	_, err := cl.Call(t.Context(), "hi")
+	is.NoErr(err)
+	ev := cl.LastEvent()
+	is.Equal(ev.Model, "openai/gpt-4o-mini")
+	is.Equal(ev.Provider, "openai")
+	is.True(!ev.Metadata.CostUnknown)
+	is.Equal(fake.Calls()[0].Options.Model, "gpt-4o-mini")
+}

@@ -76,6 +76,7 @@ type config struct {
 	writeTimeout  time.Duration
 	errs          []error
 	openaiBaseURL string
+	defaultModel  string
 }
 
 func defaultConfig() config {

@@ -22,6 +22,17 @@ func (f optionFunc) apply(c *config) { f(c) }
 // then used only for names registered with WithRoute).
 func WithModel(m llms.Model) Option { return optionFunc(func(c *config) { c.model = m }) }
 
+// WithDefaultModel names the model of calls that give none (GenerateContent
+// without llms.WithModel). The name routes the call and is recorded in the
+// event; with WithModel it is also passed to that model.
+func WithDefaultModel(name string) Option {
+	return optionFunc(func(c *config) { c.defaultModel = name })
+}
+
+// WithOpenAIBaseURL points the built-in openai provider at another
+// OpenAI-compatible server (OPENAI_BASE_URL).
+func WithOpenAIBaseURL(u string) Option { return optionFunc(func(c *config) { c.openaiBaseURL = u }) }
+
 // WithAPIKey sets the provider key (the seed's api_key) used when a provider
 // model is built from a model string. It never appears in an event, a log
 // line or an error message.
