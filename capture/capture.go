@@ -4,13 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"math/rand/v2"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
 	"github.com/leanllm/leanllm-go/core"
 	"github.com/tmc/langchaingo/llms"
 )
@@ -83,13 +84,35 @@ func (s *Stage) Middleware() core.Middleware {
 	}
 }
 
-// NewEventID mints a time-ordered event id (UUIDv7).
-func NewEventID() string {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return uuid.NewString()
+// NewEventID mints a time-ordered event id (UUIDv7, RFC 9562) for now.
+func NewEventID() string { return NewEventIDAt(time.Now()) }
+
+// NewEventIDAt mints a UUIDv7 whose timestamp is t (the call's start, so no
+// second clock read). The 74 random bits come from math/rand/v2's
+// per-goroutine ChaCha8 source (seeded from the OS), which is several times
+// cheaper than crypto/rand and as unique for this purpose: ids only need to
+// be distinct, not secret.
+func NewEventIDAt(t time.Time) string {
+	var u [16]byte
+	ms := uint64(t.UnixMilli())
+	u[0], u[1], u[2], u[3], u[4], u[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
+	r1, r2 := rand.Uint64(), rand.Uint64()
+	u[6] = 0x70 | byte(r1)&0x0f // version 7
+	u[7] = byte(r1 >> 8)
+	u[8] = 0x80 | byte(r1>>16)&0x3f // variant 10
+	u[9], u[10], u[11], u[12], u[13], u[14], u[15] = byte(r2), byte(r2>>8), byte(r2>>16), byte(r2>>24), byte(r2>>32), byte(r2>>40), byte(r2>>48)
+	var buf [36]byte
+	const hexd = "0123456789abcdef"
+	j := 0
+	for i, b := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			buf[j] = '-'
+			j++
+		}
+		buf[j], buf[j+1] = hexd[b>>4], hexd[b&0x0f]
+		j += 2
 	}
-	return id.String()
+	return string(buf[:])
 }
 
 func (s *Stage) begin(c *core.Call) *core.Event {
@@ -105,7 +128,11 @@ func (s *Stage) begin(c *core.Call) *core.Event {
 	}
 	e.Metadata.ReplayOf = c.Settings.ReplayOf
 	if e.EventID == "" {
-		e.EventID = NewEventID()
+		if c.Start.IsZero() {
+			e.EventID = NewEventID()
+		} else {
+			e.EventID = NewEventIDAt(c.Start)
+		}
 	}
 	if e.Model == "" {
 		e.Model = c.Params.Model

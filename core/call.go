@@ -86,13 +86,20 @@ type Finisher interface {
 // terminal is the handler that invokes the model directly (used by the
 // log=false bypass).
 func NewCall(model, kind string, messages []llms.MessageContent, opts []llms.CallOption, terminal Handler) *Call {
-	c := &Call{Model: model, Kind: kind, Messages: messages, Options: opts, terminal: terminal, Sampled: true, SampleRate: 1}
+	c := &Call{}
+	c.Init(model, kind, messages, opts, terminal)
+	return c
+}
+
+// Init resets c for a new call (see NewCall). It lets a client reuse Call
+// values: a stage must not keep a *Call after its Handle returns.
+func (c *Call) Init(model, kind string, messages []llms.MessageContent, opts []llms.CallOption, terminal Handler) {
+	*c = Call{Model: model, Kind: kind, Messages: messages, Options: opts, terminal: terminal, Sampled: true, SampleRate: 1}
 	for _, o := range opts {
 		if o != nil {
 			o(&c.Params)
 		}
 	}
-	return c
 }
 
 // Terminal returns the handler that calls the model without any stage.

@@ -13,7 +13,8 @@ import (
 // long as the call (and, for a stage, the rest of the chain) takes; ctx is the
 // caller's context, which bounds the provider call and carries per-call
 // settings (see NewContext). It returns the provider's response and error
-// unchanged unless the stage's documentation says otherwise.
+// unchanged unless the stage's documentation says otherwise. The *Call is
+// valid only until Handle returns: do not keep it (clients reuse them).
 type Handler interface {
 	Handle(ctx context.Context, c *Call) (*llms.ContentResponse, error)
 }

@@ -136,8 +136,8 @@ func BenchmarkCallParallel(b *testing.B) {
 	})
 }
 
-// The sampled-out path adds at most one allocation (the Call) over the raw
-// model, and a logged call with content off at most ten.
+// The sampled-out path allocates nothing over the raw model, and a logged
+// call with content off at most ten allocations.
 func TestAllocationBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation counts are measured in the full run")
@@ -151,8 +151,9 @@ func TestAllocationBudget(t *testing.T) {
 	}
 	defer out.Close(ctx)
 	sampledOut := testing.AllocsPerRun(200, func() { _, _ = out.GenerateContent(ctx, benchMsgs) })
-	if sampledOut-raw > 1 {
-		t.Errorf("sampled-out call allocates %.0f more than the raw model; budget 1", sampledOut-raw)
+	// The design allows one allocation; pooling the Call makes it zero.
+	if sampledOut-raw > 0 {
+		t.Errorf("sampled-out call allocates %.0f more than the raw model; budget 0 (Call is pooled)", sampledOut-raw)
 	}
 	in, err := leanllm.New(leanllm.WithoutEnv(), leanllm.WithModel(static))
 	if err != nil {

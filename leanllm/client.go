@@ -187,9 +187,23 @@ func (cl *Client) enqueue(e *Event) {
 	}
 }
 
+// callPool recycles Call values (about 900 bytes each): a sampled-out or
+// bypassed call then allocates nothing of its own. Stages must not keep a
+// *Call after Handle returns (documented on core.Handler).
+var callPool = sync.Pool{New: func() any { return new(core.Call) }}
+
+// handle runs c through the chain and recycles it.
+func (cl *Client) handle(ctx context.Context, c *core.Call) (*llms.ContentResponse, error) {
+	resp, err := cl.chain.Handle(ctx, c)
+	*c = core.Call{}
+	callPool.Put(c)
+	return resp, err
+}
+
 // newCall builds the call and routes it.
 func (cl *Client) newCall(model, kind string, msgs []llms.MessageContent, opts []llms.CallOption) *core.Call {
-	c := core.NewCall(model, kind, msgs, opts, cl.terminal)
+	c := callPool.Get().(*core.Call)
+	c.Init(model, kind, msgs, opts, cl.terminal)
 	if c.Model == "" {
 		c.Model = c.Params.Model
 	}
@@ -210,7 +224,7 @@ func (cl *Client) newCall(model, kind string, msgs []llms.MessageContent, opts [
 // returned unchanged.
 func (cl *Client) GenerateContent(ctx context.Context, messages []llms.MessageContent, options ...llms.CallOption) (*llms.ContentResponse, error) {
 	c := cl.newCall("", core.KindChat, messages, options)
-	return cl.chain.Handle(ctx, c)
+	return cl.handle(ctx, c)
 }
 
 // Call implements llms.Model.
@@ -251,7 +265,7 @@ func (cl *Client) do(ctx context.Context, model, kind string, msgs []llms.Messag
 	s.LLMOptions = nil
 	c := cl.newCall(model, kind, msgs, llmOpts)
 	c.Settings = s
-	return cl.chain.Handle(ctx, c)
+	return cl.handle(ctx, c)
 }
 
 // LastEvent returns a copy of the most recent event, or nil.

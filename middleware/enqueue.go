@@ -17,7 +17,10 @@ func Enqueue(sink core.Sink) core.Middleware {
 	return func(next core.Handler) core.Handler {
 		return core.HandlerFunc(func(ctx context.Context, c *core.Call) (*llms.ContentResponse, error) {
 			resp, err := next.Handle(ctx, c)
-			c.End = time.Now()
+			if c.Event != nil || err != nil {
+				// A sampled-out success needs no end time: skip the clock.
+				c.End = time.Now()
+			}
 			c.Response, c.Err = resp, err
 			if c.Finisher != nil && (c.Event != nil || err != nil) {
 				c.Finisher.Finish(c)

@@ -45,7 +45,7 @@ func Timing() core.Middleware {
 				}))
 			}
 			resp, err := next.Handle(ctx, c)
-			if c.End.IsZero() {
+			if c.End.IsZero() && (c.Event != nil || err != nil) {
 				c.End = time.Now()
 			}
 			return resp, err
