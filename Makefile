@@ -5,14 +5,22 @@ export LEANLLM_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test?sslm
 
 .PHONY: test test-short test-concurrent-safe bench vet lint demo build cross fuzz soak fmt
 
-test: ## full test suite with the race detector
+test: ## full test suite with the race detector, then the allocation guards (which need -race off)
 	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -count=1 -run 'Alloc' $(PKGS)
 
 test-concurrent-safe:
 	$(GO) test -race -count=100 -run 'Concurrent' $(PKGS)
 
-bench: ## benchmarks (one process per package, ratios in docs/PERFORMANCE.md)
-	$(GO) test -run='^$$' -bench=. -benchmem -count=1 $(PKGS)
+bench: ## comparative benchmarks (bench/), one process per comparison; writes the tables into docs/PERFORMANCE.md (≈ 10 min)
+	$(GO) run ./bench/cmd/report
+
+soak: ## fault campaign, long variants (≈ 15 min; no -race, so latencies are real); see docs/RELIABILITY.md
+	LEANLLM_SOAK=1 $(GO) test -count=1 -timeout 60m -v ./soak/
+
+.PHONY: soak-short
+soak-short: ## fault campaign, short variants under -race, as `make test` and CI run them (≈ 2 min)
+	$(GO) test -race -count=1 -v ./soak/
 
 vet:
 	$(GO) vet $(PKGS)

@@ -1,0 +1,5 @@
+//go:build !race
+
+package leanllm_test
+
+const raceEnabled = false
