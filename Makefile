@@ -12,10 +12,10 @@ test: ## full test suite with the race detector, then the allocation guards (whi
 test-concurrent-safe:
 	$(GO) test -race -count=100 -run 'Concurrent' $(PKGS)
 
-bench: ## comparative benchmarks (bench/), one process per comparison; writes the tables into docs/PERFORMANCE.md (≈ 10 min)
+bench: ## comparative benchmarks (bench/), one process per comparison; writes the tables into docs/PERFORMANCE.md (≈ 7 min)
 	$(GO) run ./bench/cmd/report
 
-soak: ## fault campaign, long variants (≈ 15 min; no -race, so latencies are real); see docs/RELIABILITY.md
+soak: ## fault campaign, long variants (≈ 9 min; no -race, so latencies are real); see docs/RELIABILITY.md
 	LEANLLM_SOAK=1 $(GO) test -count=1 -timeout 60m -v ./soak/
 
 .PHONY: soak-short

@@ -205,7 +205,10 @@ func (w *Writer) undelivered(events []*core.Event, src eventSource) {
 		w.drop(src, len(events), reason)
 		return
 	}
-	if w.spoolEvents(events, src, reason) && src == fromWorker {
+	// Re-arm the probe only when it is due (or on the first failure): if
+	// every spooled batch pushed the next probe out, a steady stream of
+	// calls would keep the store from ever being checked again.
+	if w.spoolEvents(events, src, reason) && src == fromWorker && (!w.degraded || !time.Now().Before(w.nextProbe)) {
 		w.markDegraded()
 	}
 }
