@@ -91,16 +91,9 @@ func FromGenerationInfo(info map[string]any) Usage {
 		hasTotal bool
 	)
 	switch {
-	case has(info, keyInputTokens) || has(info, keyOutputTokens):
-		in, _ := get(info, keyInputTokens)
-		read, _ := get(info, keyCacheReadInputTokens)
-		write, _ := get(info, keyCacheCreationInputTokens)
-		u.Input = in + read + write
-		u.CachedInput = read
-		u.CacheCreation = write
-		u.Output, _ = get(info, keyOutputTokens)
-		u.Reasoning, _ = get(info, keyThinkingTokens)
-
+	// OpenAI-style keys first: the most common shape (openai, googleai, and
+	// OpenAI-compatible servers). No langchaingo provider sets both these
+	// and Anthropic's InputTokens.
 	case has(info, keyPromptTokens) || has(info, keyCompletionTokens):
 		u.Input, _ = get(info, keyPromptTokens)
 		u.Output, _ = get(info, keyCompletionTokens)
@@ -110,6 +103,16 @@ func FromGenerationInfo(info map[string]any) Usage {
 			u.CachedInput, _ = get(info, keyCachedTokens)
 		}
 		u.Reasoning = firstPositive(info, keyReasoningTokens, keyCompletionReasoningTokens, keyThinkingTokens)
+
+	case has(info, keyInputTokens) || has(info, keyOutputTokens):
+		in, _ := get(info, keyInputTokens)
+		read, _ := get(info, keyCacheReadInputTokens)
+		write, _ := get(info, keyCacheCreationInputTokens)
+		u.Input = in + read + write
+		u.CachedInput = read
+		u.CacheCreation = write
+		u.Output, _ = get(info, keyOutputTokens)
+		u.Reasoning, _ = get(info, keyThinkingTokens)
 
 	case has(info, keyInputTokensSnake) || has(info, keyOutputTokensSnake):
 		in, _ := get(info, keyInputTokensSnake)
