@@ -36,7 +36,8 @@ func (noopExporter) Shutdown(context.Context) error                             
 // discardStore (so the enqueue is part of the measured call).
 func newClient(b *testing.B, m llms.Model, opts ...leanllm.Option) *leanllm.Client {
 	b.Helper()
-	base := []leanllm.Option{leanllm.WithoutEnv(), leanllm.WithModel(m), leanllm.WithStore(discardStore{})}
+	// A model name, so that events are priced as in a real program.
+	base := []leanllm.Option{leanllm.WithoutEnv(), leanllm.WithModel(m), leanllm.WithStore(discardStore{}), leanllm.WithDefaultModel("gpt-4o-mini")}
 	cl, err := leanllm.New(append(base, opts...)...)
 	if err != nil {
 		b.Fatal(err)
@@ -109,7 +110,7 @@ func BenchmarkOverhead(b *testing.B) {
 		// The exporter is the store: spans and metrics are made on the
 		// worker goroutine from each batch; the call path gains only the
 		// parenting middleware.
-		cl, err := leanllm.New(leanllm.WithoutEnv(), leanllm.WithModel(m), leanllm.WithStore(newOTelExporter(b)), otelexport.Parenting())
+		cl, err := leanllm.New(leanllm.WithoutEnv(), leanllm.WithModel(m), leanllm.WithStore(newOTelExporter(b)), otelexport.Parenting(), leanllm.WithDefaultModel("gpt-4o-mini"))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -207,12 +207,16 @@ func (cl *Client) newCall(model, kind string, msgs []llms.MessageContent, opts [
 	if c.Model == "" {
 		c.Model = c.Params.Model
 	}
-	if c.Model == "" {
-		c.Model = cl.cfg.defaultModel
+	fromDefault := false
+	if c.Model == "" && cl.cfg.defaultModel != "" {
+		c.Model, fromDefault = cl.cfg.defaultModel, true
 	}
 	target, provider, name, err := cl.router.resolve(c.Model)
 	c.Target, c.Provider, c.RouteErr = target, provider, err
-	if name != "" && name != c.Params.Model {
+	// Forward the bare name unless the model already has it, or the name is
+	// only the client's default and the model is the user's own (WithModel),
+	// which is configured with its model already.
+	if name != "" && name != c.Params.Model && !(fromDefault && target == cl.cfg.model && target != nil) {
 		c.AddOptions(llms.WithModel(name))
 	}
 	return c

@@ -337,5 +337,5 @@ func TestDefaultModelNamesCallsWithoutOne(t *testing.T) {
 	is.Equal(ev.Model, "openai/gpt-4o-mini")
 	is.Equal(ev.Provider, "openai")
 	is.True(!ev.Metadata.CostUnknown)
-	is.Equal(fake.Calls()[0].Options.Model, "gpt-4o-mini")
+	is.Equal(fake.Calls()[0].Options.Model, "") // the user's model keeps its own configuration
 }

@@ -24,7 +24,8 @@ func WithModel(m llms.Model) Option { return optionFunc(func(c *config) { c.mode
 
 // WithDefaultModel names the model of calls that give none (GenerateContent
 // without llms.WithModel). The name routes the call and is recorded in the
-// event; with WithModel it is also passed to that model.
+// event (and prices it). It is passed to routed provider models; the
+// WithModel model is assumed to be configured with its model already.
 func WithDefaultModel(name string) Option {
 	return optionFunc(func(c *config) { c.defaultModel = name })
 }

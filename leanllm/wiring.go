@@ -59,6 +59,9 @@ func (cl *Client) buildCapture() (*capture.Config, core.Middleware, error) {
 		},
 		Estimate: tokens.Estimate,
 		Price: func(model string, u capture.Usage) (float64, bool, string) {
+			if model == "" {
+				return 0, false, version
+			}
 			cost, _, ok := table.Cost(model, pricing.Usage{Input: u.Input, Output: u.Output, Total: u.Total,
 				CachedInput: u.CachedInput, CacheCreation: u.CacheCreation, Reasoning: u.Reason, Reported: u.Reported})
 			return cost, ok, version
