@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"math/rand/v2"
 	"net/url"
 	"strconv"
@@ -102,16 +103,15 @@ func NewEventIDAt(t time.Time) string {
 	u[8] = 0x80 | byte(r1>>16)&0x3f // variant 10
 	u[9], u[10], u[11], u[12], u[13], u[14], u[15] = byte(r2), byte(r2>>8), byte(r2>>16), byte(r2>>24), byte(r2>>32), byte(r2>>40), byte(r2>>48)
 	var buf [36]byte
-	const hexd = "0123456789abcdef"
-	j := 0
-	for i, b := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			buf[j] = '-'
-			j++
-		}
-		buf[j], buf[j+1] = hexd[b>>4], hexd[b&0x0f]
-		j += 2
-	}
+	hex.Encode(buf[0:8], u[0:4])
+	buf[8] = '-'
+	hex.Encode(buf[9:13], u[4:6])
+	buf[13] = '-'
+	hex.Encode(buf[14:18], u[6:8])
+	buf[18] = '-'
+	hex.Encode(buf[19:23], u[8:10])
+	buf[23] = '-'
+	hex.Encode(buf[24:36], u[10:16])
 	return string(buf[:])
 }
 
