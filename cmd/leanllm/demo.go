@@ -441,7 +441,7 @@ func (d *demoRun) report(dbURL string, customDB bool) error {
 	}
 	d.say("\nLook at them:\n")
 	tw := []struct{ cmd, what string }{
-		{"leanllm logs" + db, "the events, newest last (--json, --follow, filters)"},
+		{"leanllm logs" + db, "the events, newest first (--json, --follow, filters)"},
 		{"leanllm show " + view.ShortID(showID) + db, "one event in full (this one has redacted content)"},
 		{"leanllm trace " + view.ShortID(d.traceID) + db, "the chain's execution tree"},
 		{"leanllm stats --by label:feature" + db, "calls, cost and latency by feature"},
