@@ -173,17 +173,33 @@ func (s *Stage) begin(c *core.Call) *core.Event {
 }
 
 func (s *Stage) content(c *core.Call, txt string, md *core.Metadata) *string {
+	max := s.cfg.MaxContentBytes
+	dropped := 0
+	if max > 0 && c.RedactionMode == "redacted" && len(txt) > max+redactMargin {
+		// Mask only what can be kept: cut first, leaving a margin so that a
+		// secret straddling the limit is still whole when the detectors see
+		// it (what lies past the limit is dropped after masking anyway).
+		keep := max + redactMargin
+		for keep > 0 && !utf8.RuneStart(txt[keep]) {
+			keep--
+		}
+		dropped = len(txt) - keep
+		txt = txt[:keep]
+	}
 	if c.Redact != nil {
 		txt = c.Redact(txt)
 	} else {
 		txt = strings.Clone(txt)
 	}
-	if cut, ok := Cut(txt, s.cfg.MaxContentBytes); ok {
+	if cut, ok := cutReport(txt, max, dropped); ok {
 		txt = cut
 		md.ContentCut = true
 	}
 	return &txt
 }
+
+// redactMargin is how much past max_content_bytes is masked before the cut.
+const redactMargin = 8 << 10
 
 // Finish fills the response side of c.Event (building the event first for a
 // failed sampled-out call).
@@ -310,7 +326,11 @@ func (s *Stage) Scrub(msg string) string {
 
 // Cut shortens s to at most max bytes (at a UTF-8 boundary) plus a marker
 // saying how much was cut. It reports whether it cut anything.
-func Cut(s string, max int) (string, bool) {
+func Cut(s string, max int) (string, bool) { return cutReport(s, max, 0) }
+
+// cutReport is Cut for a string from which dropped bytes were already
+// removed: the marker counts them too.
+func cutReport(s string, max, dropped int) (string, bool) {
 	if max <= 0 || len(s) <= max {
 		return s, false
 	}
@@ -318,7 +338,7 @@ func Cut(s string, max int) (string, bool) {
 	for i > 0 && !utf8.RuneStart(s[i]) {
 		i--
 	}
-	return s[:i] + "…[truncated " + strconv.Itoa(len(s)-i) + " bytes]", true
+	return s[:i] + "…[truncated " + strconv.Itoa(len(s)-i+dropped) + " bytes]", true
 }
 
 // RenderMessages renders messages as text, one "role: content" line per
