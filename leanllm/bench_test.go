@@ -10,25 +10,9 @@ import (
 	"github.com/tmc/langchaingo/llms"
 )
 
-// staticModel answers instantly with one shared, read-only response: the
-// cheapest possible llms.Model, so that benchmarks measure LeanLLM's own
-// overhead.
-type staticModel struct{ resp *llms.ContentResponse }
-
-func newStatic() *staticModel {
-	return &staticModel{resp: &llms.ContentResponse{Choices: []*llms.ContentChoice{{
-		Content: "ok", StopReason: "stop",
-		GenerationInfo: map[string]any{"PromptTokens": 10, "CompletionTokens": 5, "TotalTokens": 15},
-	}}}}
-}
-
-func (m *staticModel) GenerateContent(ctx context.Context, _ []llms.MessageContent, opts ...llms.CallOption) (*llms.ContentResponse, error) {
-	return m.resp, nil
-}
-
-func (m *staticModel) Call(ctx context.Context, p string, opts ...llms.CallOption) (string, error) {
-	return llms.GenerateFromSinglePrompt(ctx, m, p, opts...)
-}
+// newStatic is the zero-latency model: one shared, read-only response, so
+// that benchmarks measure LeanLLM's own overhead.
+var newStatic = testprovider.NewStatic
 
 var benchMsgs = []llms.MessageContent{llms.TextParts(llms.ChatMessageTypeHuman, "Say hi.")}
 

@@ -1,37 +1,20 @@
 package harness
 
 import (
-	"context"
 	"strings"
+
+	"github.com/leanllm/leanllm-go/internal/testprovider"
 
 	"github.com/tmc/langchaingo/llms"
 )
 
-// StaticModel answers instantly with one shared, read-only response: the
-// cheapest possible llms.Model, so that what a benchmark measures around it
-// is the wrapper's own cost. It is safe for concurrent use.
-type StaticModel struct{ resp *llms.ContentResponse }
-
-var _ llms.Model = (*StaticModel)(nil)
+// StaticModel is the zero-latency model of internal/testprovider (shared
+// with the SDK's own benchmarks): one read-only response, no I/O.
+type StaticModel = testprovider.Static
 
 // NewStatic returns a StaticModel answering "ok" with openai-style usage
 // (10 prompt and 5 completion tokens).
-func NewStatic() *StaticModel {
-	return &StaticModel{resp: &llms.ContentResponse{Choices: []*llms.ContentChoice{{
-		Content: "ok", StopReason: "stop",
-		GenerationInfo: map[string]any{"PromptTokens": 10, "CompletionTokens": 5, "TotalTokens": 15},
-	}}}}
-}
-
-// GenerateContent implements llms.Model.
-func (m *StaticModel) GenerateContent(context.Context, []llms.MessageContent, ...llms.CallOption) (*llms.ContentResponse, error) {
-	return m.resp, nil
-}
-
-// Call implements llms.Model.
-func (m *StaticModel) Call(ctx context.Context, p string, opts ...llms.CallOption) (string, error) {
-	return llms.GenerateFromSinglePrompt(ctx, m, p, opts...)
-}
+func NewStatic() *StaticModel { return testprovider.NewStatic() }
 
 // ShortPrompt is a one-message prompt of a few bytes.
 var ShortPrompt = []llms.MessageContent{llms.TextParts(llms.ChatMessageTypeHuman, "Say hi.")}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	otelexport "github.com/leanllm/leanllm-go/export/otel"
+	"github.com/leanllm/leanllm-go/internal/testprovider"
 	"github.com/leanllm/leanllm-go/leanllm"
 	"github.com/tmc/langchaingo/llms"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -14,24 +15,9 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
-// staticModel answers at once with one shared, read-only response: the
-// cheapest llms.Model, so the benchmarks measure LeanLLM's own cost.
-type staticModel struct{ resp *llms.ContentResponse }
-
-func newStatic() *staticModel {
-	return &staticModel{resp: &llms.ContentResponse{Choices: []*llms.ContentChoice{{
-		Content: "ok", StopReason: "stop",
-		GenerationInfo: map[string]any{"PromptTokens": 10, "CompletionTokens": 5, "TotalTokens": 15},
-	}}}}
-}
-
-func (m *staticModel) GenerateContent(context.Context, []llms.MessageContent, ...llms.CallOption) (*llms.ContentResponse, error) {
-	return m.resp, nil
-}
-
-func (m *staticModel) Call(ctx context.Context, p string, opts ...llms.CallOption) (string, error) {
-	return llms.GenerateFromSinglePrompt(ctx, m, p, opts...)
-}
+// newStatic is the zero-latency model: one shared, read-only response, so
+// the benchmarks measure LeanLLM's own cost.
+var newStatic = testprovider.NewStatic
 
 // discardStore accepts and forgets every batch (OTel off, same pipeline).
 type discardStore struct{}
@@ -130,7 +116,7 @@ func BenchmarkExporterWrite(b *testing.B) {
 // BenchmarkParentingMiddleware isolates what export adds to the call path:
 // the middleware, outside and inside a caller's span.
 func BenchmarkParentingMiddleware(b *testing.B) {
-	resp := newStatic().resp
+	resp, _ := newStatic().GenerateContent(context.Background(), nil)
 	h := otelexport.Middleware()(leanllm.HandlerFunc(func(context.Context, *leanllm.Call) (*llms.ContentResponse, error) {
 		return resp, nil
 	}))
