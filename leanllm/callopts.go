@@ -52,24 +52,9 @@ func WithParentRequestID(id string) CallOption {
 // WithLeanContext sets the seed's context (user, session, feature,
 // environment, labels).
 func WithLeanContext(lc LeanContext) CallOption {
-	labels := WithLabels(lc.Labels)
-	return func(s *core.Settings) {
-		if lc.UserID != "" {
-			s.UserID = lc.UserID
-		}
-		if lc.SessionID != "" {
-			s.SessionID = lc.SessionID
-		}
-		if lc.Feature != "" {
-			s.Feature = lc.Feature
-		}
-		if lc.Environment != "" {
-			s.Environment = lc.Environment
-		}
-		if len(lc.Labels) > 0 {
-			labels(s)
-		}
-	}
+	over := core.Settings{UserID: lc.UserID, SessionID: lc.SessionID, Feature: lc.Feature,
+		Environment: lc.Environment, Labels: maps.Clone(lc.Labels)}
+	return func(s *core.Settings) { *s = core.Merge(*s, over) }
 }
 
 // WithLog sets the seed's log flag. WithLog(false) is a hard bypass: the

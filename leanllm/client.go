@@ -43,7 +43,6 @@ type Client struct {
 	events    atomic.Int64
 	closeOnce sync.Once
 	closeErr  error
-	closed    atomic.Bool
 }
 
 // New returns a Client configured from the LEANLLM_* variables, overridden by
@@ -313,7 +312,6 @@ func (cl *Client) Flush(ctx context.Context) error {
 // safe to call more than once.
 func (cl *Client) Close(ctx context.Context) error {
 	cl.closeOnce.Do(func() {
-		cl.closed.Store(true)
 		cl.closeErr = cl.closeWriter(ctx)
 	})
 	return cl.closeErr

@@ -214,8 +214,10 @@ func (c *config) validate() error {
 	check(c.samplingRate >= 0 && c.samplingRate <= 1, "LEANLLM_SAMPLING_RATE", c.samplingRate, "accepts a number between 0 and 1")
 	check(c.lastEventBuffer >= 0, "LEANLLM_LAST_EVENT_BUFFER", c.lastEventBuffer, "accepts an integer >= 0 (0 disables)")
 	check(c.retryMaxAttempts >= 1, "LEANLLM_RETRY_MAX_ATTEMPTS", c.retryMaxAttempts, "accepts an integer >= 1")
-	check(c.retryInitialBackoffMS >= 0, "LEANLLM_RETRY_INITIAL_BACKOFF_MS", c.retryInitialBackoffMS, "accepts an integer >= 0 (milliseconds)")
-	check(c.retryTotalBudgetMS >= 0, "LEANLLM_RETRY_TOTAL_BUDGET_MS", c.retryTotalBudgetMS, "accepts an integer >= 0 (milliseconds)")
+	// The worker treats a zero duration as "use the default", so 0 is not
+	// accepted here: it would be silently replaced.
+	check(c.retryInitialBackoffMS >= 1, "LEANLLM_RETRY_INITIAL_BACKOFF_MS", c.retryInitialBackoffMS, "accepts an integer >= 1 (milliseconds)")
+	check(c.retryTotalBudgetMS >= 1, "LEANLLM_RETRY_TOTAL_BUDGET_MS", c.retryTotalBudgetMS, "accepts an integer >= 1 (milliseconds)")
 	if c.spoolDir != "" {
 		if st, err := os.Stat(c.spoolDir); err == nil && !st.IsDir() {
 			errs = append(errs, configErr("LEANLLM_SPOOL_DIR", c.spoolDir, "accepts a directory path (it exists and is not a directory)"))

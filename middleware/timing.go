@@ -52,16 +52,3 @@ func Timing() core.Middleware {
 		})
 	}
 }
-
-// StreamEndOf classifies how a stream ended given the call's error and the
-// consumer's error (the error returned by the caller's streaming callback).
-func StreamEndOf(err, consumerErr error) string {
-	switch {
-	case err == nil:
-		return core.StreamCompleted
-	case consumerErr != nil:
-		return core.StreamConsumerStopped
-	default:
-		return core.StreamFailed
-	}
-}
